@@ -9,6 +9,7 @@ from kpwidgets.operators._trajectory import (
     TrajectoryMismatchWarning,
     record_trajectory,
 )
+from kpwidgets.operators.kpflow import KPFlowOperators, kpflow_operators
 from kpwidgets.operators.parameter import ParameterOperator
 from kpwidgets.operators.propagation import (
     InversePropagationOperator,
@@ -20,6 +21,8 @@ __all__ = [
     "ParameterOperator",
     "PropagationOperator",
     "InversePropagationOperator",
+    "kpflow_operators",
+    "KPFlowOperators",
     # Building blocks
     "TrajectoryOperator",
     "IdentityOperator",

@@ -17,6 +17,9 @@ from kpwidgets.operators._linearisation import (
 )
 from kpwidgets.operators._trajectory import RecordedTrajectory, warn_if_mismatched
 
+# Step marker for the parameter products, which hold probes as [B, T, k, H].
+PROBES_INNER = object()
+
 
 class _AffineSitesLinearisation(StepLinearisation):
     """Shared algebra of cells whose pre-activations are ``W_ih x + W_hh z + b``.
@@ -34,6 +37,7 @@ class _AffineSitesLinearisation(StepLinearisation):
         self.weight_ih = cell.weight_ih.detach()
         self.weight_hh = cell.weight_hh.detach()
         self.has_bias = cell.bias_ih is not None
+        self.gates_size = self.weight_hh.shape[0]
 
     def _pre_activations(self) -> tuple[torch.Tensor, torch.Tensor]:
         x, z = self.trajectory.inputs, self.trajectory.previous
@@ -45,25 +49,46 @@ class _AffineSitesLinearisation(StepLinearisation):
         return gi, gh
 
     def parameter_cotangent(self, q):
-        grad_gi, grad_gh = self._pre_cotangent(q, None)  # [k, B, T, G] each
-        x, z = self.trajectory.inputs, self.trajectory.previous
+        k, B, T, H = q.shape
+        # Probes go innermost so every weight gradient is one GEMM over samples.
+        grad_gi, grad_gh = self._pre_cotangent(q.permute(1, 2, 0, 3), PROBES_INNER)
+        grad_gi = grad_gi.reshape(B * T, -1)  # [B*T, k*G]
+        grad_gh = grad_gh.reshape(B * T, -1)
+        x = self.trajectory.inputs.reshape(B * T, -1)  # [B*T, I]
+        z = self.trajectory.previous.reshape(B * T, H)  # [B*T, H]
         grads = {
-            "weight_ih": torch.einsum("kbtg,bti->kgi", grad_gi, x),
-            "weight_hh": torch.einsum("kbtg,bth->kgh", grad_gh, z),
+            "weight_ih": (x.T @ grad_gi).view(-1, k, self.gates_size).permute(1, 2, 0),
+            "weight_hh": (z.T @ grad_gh).view(H, k, self.gates_size).permute(1, 2, 0),
         }
         if self.has_bias:
-            grads["bias_ih"] = grad_gi.sum(dim=(1, 2))
-            grads["bias_hh"] = grad_gh.sum(dim=(1, 2))
+            grads["bias_ih"] = grad_gi.sum(dim=0).view(k, self.gates_size)
+            grads["bias_hh"] = grad_gh.sum(dim=0).view(k, self.gates_size)
         return grads
 
     def parameter_tangent(self, v):
-        x, z = self.trajectory.inputs, self.trajectory.previous
-        dgi = torch.einsum("bti,kgi->kbtg", x, v["weight_ih"])
-        dgh = torch.einsum("bth,kgh->kbtg", z, v["weight_hh"])
+        B, T, H = self.trajectory.shape
+        k = v["weight_hh"].shape[0]
+        x = self.trajectory.inputs.reshape(B * T, -1)  # [B*T, I]
+        z = self.trajectory.previous.reshape(B * T, H)  # [B*T, H]
+        # One GEMM per site for all probes: [B*T, I] @ [I, k*G].
+        dgi = x @ v["weight_ih"].permute(2, 0, 1).reshape(x.shape[1], -1)
+        dgh = z @ v["weight_hh"].permute(2, 0, 1).reshape(H, -1)
+        dgi = dgi.view(B, T, k, self.gates_size)
+        dgh = dgh.view(B, T, k, self.gates_size)
         if self.has_bias:
-            dgi = dgi + v["bias_ih"][:, None, None, :]
-            dgh = dgh + v["bias_hh"][:, None, None, :]
-        return self._pre_tangent(dgi, dgh, None)
+            dgi = dgi + v["bias_ih"]
+            dgh = dgh + v["bias_hh"]
+        tangent = self._pre_tangent(dgi, dgh, PROBES_INNER)  # [B, T, k, H]
+        return tangent.permute(2, 0, 1, 3).contiguous()
+
+
+def _view(gate: torch.Tensor, t) -> torch.Tensor:
+    """A gate ``[B, T, H]`` shaped to broadcast against the probes at step ``t``."""
+    if t is None:
+        return gate
+    if t is PROBES_INNER:
+        return gate.unsqueeze(2)
+    return gate[:, t]
 
 
 class TanhRNNLinearisation(_AffineSitesLinearisation):
@@ -77,7 +102,7 @@ class TanhRNNLinearisation(_AffineSitesLinearisation):
         self.slope = 1 - following.square()  # [B, T, H]
 
     def _slope(self, t):
-        return self.slope if t is None else self.slope[:, t]
+        return _view(self.slope, t)
 
     def _pre_tangent(self, dgi, dgh, t):
         return self._slope(t) * (dgi + dgh)
@@ -119,8 +144,7 @@ class GRULinearisation(_AffineSitesLinearisation):
         }
 
     def _gate(self, name, t):
-        gate = self.gates[name]
-        return gate if t is None else gate[:, t]
+        return _view(self.gates[name], t)
 
     def _pre_tangent(self, dgi, dgh, t):
         g = lambda name: self._gate(name, t)  # noqa: E731

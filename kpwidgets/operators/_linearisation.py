@@ -86,7 +86,9 @@ class GenericLinearisation(StepLinearisation):
         warn_if_mismatched(trajectory, recomputed.reshape(B, T, H))
 
     def _step(self, parameters: ParameterBlock, x, z) -> torch.Tensor:
-        return functional_call(self.trajectory.cell, {**self._fixed, **parameters}, (x, z))
+        return functional_call(
+            self.trajectory.cell, {**self._fixed, **parameters}, (x, z)
+        )
 
     def _flat_samples(self, t: int | None, copies: int):
         """Samples flattened to ``[copies * samples, I]`` and ``[..., H]``."""

@@ -9,8 +9,9 @@ from kpwidgets.operators._closed_form import linearise
 from kpwidgets.operators._linearisation import ParameterBlock, StepLinearisation
 from kpwidgets.operators._trajectory import record_trajectory
 
-# Probes per K application: a few at a time keeps the intermediates in cache.
-PROBE_CHUNK = 8
+# Probe entries (k * B * T * H) per K application: larger blocks are split so
+# the intermediates stay near the cache instead of streaming through memory.
+PROBE_CHUNK_ENTRIES = 2**20
 
 
 class ParameterOperator(TrajectoryOperator):
@@ -115,10 +116,11 @@ class ParameterOperator(TrajectoryOperator):
         return {name: grad[0] if single else grad for name, grad in grads.items()}
 
     def _matvec(self, block):
+        chunk_size = max(1, PROBE_CHUNK_ENTRIES // block[0].numel())
         chunks = [
             self.linearisation.parameter_tangent(
                 self.linearisation.parameter_cotangent(chunk)
             )
-            for chunk in block.split(PROBE_CHUNK)
+            for chunk in block.split(chunk_size)
         ]
         return torch.cat(chunks)
