@@ -9,8 +9,7 @@ from torch.testing import assert_close
 
 from kpwidgets.analysis import finite_time_lyapunov_exponents, impulse_response
 from kpwidgets.operators import dense
-
-from tests.operators.conftest import B, H, T, make_problem
+from tests.toy_problems import B, H, T, make_problem
 
 
 class DiagonalLinearCell(nn.Module):

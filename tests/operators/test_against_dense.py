@@ -11,7 +11,7 @@ from kpwidgets.operators import (
     PropagationOperator,
     dense,
 )
-from tests.operators.conftest import B, H, T, make_problem
+from tests.toy_problems import B, H, T, make_problem
 
 N = B * T * H
 

@@ -15,7 +15,7 @@ from kpwidgets.operators import (
     ParameterOperator,
     PropagationOperator,
 )
-from tests.operators.conftest import B, H, T, make_problem
+from tests.toy_problems import B, H, T, make_problem
 
 
 def all_operators(problem):

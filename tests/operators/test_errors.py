@@ -11,7 +11,7 @@ from kpwidgets.operators import (
     PropagationOperator,
     TrajectoryMismatchWarning,
 )
-from tests.operators.conftest import B, H, I, T, make_problem
+from tests.toy_problems import B, H, I, T, make_problem
 
 
 @pytest.fixture

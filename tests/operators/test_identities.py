@@ -12,8 +12,8 @@ from kpwidgets.operators import (
     PropagationOperator,
     dense,
 )
-from tests.operators.cells import LeakyRNNCell
-from tests.operators.conftest import B, H, I, T
+from tests.toy_cells import LeakyRNNCell
+from tests.toy_problems import B, H, I, T
 
 
 def random_trajectories(generator, k=None):
@@ -121,7 +121,7 @@ def test_gradient_is_j_adjoint_p_adjoint_e(problem, generator):
 def test_small_gradient_step_moves_hidden_by_minus_eta_p_k_p_adjoint_e(
     cell_name, generator
 ):
-    from tests.operators.conftest import make_problem
+    from tests.toy_problems import make_problem
 
     problem = make_problem(cell_name)
     readout, targets = make_readout(generator)
@@ -174,7 +174,7 @@ def test_leaky_rnn_parameter_operator_is_kronecker(generator):
 
 def test_parameter_operator_is_a_sum_over_weights(generator):
     """K = sum_j K_j, one PSD term per weight, rank capped by its site variable."""
-    from tests.operators.conftest import make_problem
+    from tests.toy_problems import make_problem
 
     problem = make_problem("leaky")
     K = ParameterOperator(*problem.args).to_dense()
