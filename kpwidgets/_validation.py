@@ -60,7 +60,9 @@ def check_float(
     return value
 
 
-def check_options(owner: str, options: Mapping[str, object], allowed: Iterable[str]):
+def check_options(
+    owner: str, options: Mapping[str, object], allowed: Iterable[str]
+) -> None:
     """Raise ``ValueError`` naming the first unknown key of ``options``."""
     allowed = tuple(allowed)
     for key in options:

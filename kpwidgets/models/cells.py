@@ -50,9 +50,7 @@ class LeakyRNNCell(nn.Module):
         return (1 - self.alpha) * z_prev + self.alpha * (drive + self.bias)
 
     def extra_repr(self) -> str:
-        return (
-            f"{self.input_size}, {self.hidden_size}, alpha={self.alpha:g}"
-        )
+        return f"{self.input_size}, {self.hidden_size}, alpha={self.alpha:g}"
 
 
 class LSTMCellFlat(nn.Module):
