@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from kpwidgets import linalg
 from kpwidgets.operators._checks import check_tensor, format_shape
 
 
@@ -42,44 +43,23 @@ def participation_ratio(hidden: torch.Tensor) -> float:
     directions, 1 when one direction dominates. 0 for constant trajectories.
     """
     variances = principal_variances(hidden)
-    total = variances.sum()
-    if total == 0:
+    if variances.sum() == 0:
         return 0.0
-    return float(total.square() / variances.square().sum())
-
-
-def threshold_count(values: torch.Tensor, threshold: float = 0.95) -> float:
-    """Modes needed to reach ``threshold`` of the total, linearly interpolated.
-
-    Args:
-        values: Non-negative values (variances or eigenvalues), any order.
-        threshold: Fraction of the total in (0, 1].
-
-    Returns:
-        ``k - 1 + (threshold - c_{k-1}) / (c_k - c_{k-1})`` where ``c_k`` is the
-        cumulative fraction of the ``k`` largest values and ``k`` the first
-        index with ``c_k >= threshold``: ``0.95 d`` for ``d`` equal values.
-    """
-    if not 0 < threshold <= 1:
-        raise ValueError(f"threshold must be in (0, 1]; got {threshold!r}")
-    ordered = torch.sort(values.detach().double().clamp(min=0), descending=True).values
-    total = ordered.sum()
-    if total == 0:
-        return 0.0
-    cumulative = torch.cat([ordered.new_zeros(1), ordered.cumsum(0) / total])
-    k = int(torch.searchsorted(cumulative, torch.tensor(threshold).double()).item())
-    k = min(k, len(ordered))
-    below, above = cumulative[k - 1].item(), cumulative[k].item()
-    return k - 1 + (threshold - below) / (above - below)
+    return linalg.participation_ratio(variances)
 
 
 def variance_dimension(hidden: torch.Tensor, threshold: float = 0.95) -> float:
     """Principal components needed to explain ``threshold`` of the variance.
 
-    Interpolated between whole components (see :func:`threshold_count`), so it
-    changes smoothly over training.
+    Interpolated between whole components, with the convention of
+    :func:`kpwidgets.linalg.threshold_rank` (``0.95 d`` for ``d`` equally used
+    directions), so it changes smoothly over training. 0 for constant
+    trajectories.
     """
-    return threshold_count(principal_variances(hidden), threshold)
+    variances = principal_variances(hidden)
+    if variances.sum() == 0:
+        return 0.0
+    return linalg.threshold_rank(variances, threshold)
 
 
 def collapse_curve(run, threshold: float = 0.95) -> dict[str, np.ndarray]:

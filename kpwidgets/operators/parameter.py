@@ -11,7 +11,7 @@ from kpwidgets.operators._trajectory import record_trajectory
 
 # Probe entries (k * B * T * H) per K application: larger blocks are split so
 # the intermediates stay near the cache instead of streaming through memory.
-PROBE_CHUNK_ENTRIES = 2**20
+PROBE_CHUNK_ENTRIES = 2**18
 
 
 class ParameterOperator(TrajectoryOperator):

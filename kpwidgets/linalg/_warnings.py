@@ -1,0 +1,5 @@
+"""Warning categories of the spectral tools."""
+
+
+class ConvergenceWarning(UserWarning):
+    """An iterative solver stopped before meeting its tolerance."""
