@@ -1,0 +1,1 @@
+"""Small precomputed sweep results the course notebooks load (npz files)."""
