@@ -6,10 +6,13 @@ from kpwidgets.analysis.dimension import (
     principal_variances,
     variance_dimension,
 )
+from kpwidgets.analysis.gradient_flow import gradient_step_check, readout_error
 from kpwidgets.analysis.lyapunov import (
     finite_time_lyapunov_exponents,
     impulse_response,
 )
+from kpwidgets.analysis.multitask import task_interference, task_similarity
+from kpwidgets.analysis.projection import principal_components
 from kpwidgets.analysis.summary import KPFlowSummary, kpflow_summary
 
 __all__ = [
@@ -18,10 +21,17 @@ __all__ = [
     "variance_dimension",
     "principal_variances",
     "collapse_curve",
+    "principal_components",
+    # dz = -eta P K P* e, step by step
+    "readout_error",
+    "gradient_step_check",
     # KPFlow operators of one snapshot
     "kpflow_summary",
     "KPFlowSummary",
     # The Lyapunov view of P
     "finite_time_lyapunov_exponents",
     "impulse_response",
+    # Several tasks in one network
+    "task_similarity",
+    "task_interference",
 ]
