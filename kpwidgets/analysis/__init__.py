@@ -11,7 +11,12 @@ from kpwidgets.analysis.lyapunov import (
     finite_time_lyapunov_exponents,
     impulse_response,
 )
-from kpwidgets.analysis.multitask import task_interference, task_similarity
+from kpwidgets.analysis.multitask import (
+    TaskInterference,
+    own_term_alignment,
+    task_interference,
+    task_similarity,
+)
 from kpwidgets.analysis.projection import principal_components
 from kpwidgets.analysis.summary import KPFlowSummary, kpflow_summary
 
@@ -34,4 +39,6 @@ __all__ = [
     # Several tasks in one network
     "task_similarity",
     "task_interference",
+    "TaskInterference",
+    "own_term_alignment",
 ]

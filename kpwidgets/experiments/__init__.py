@@ -7,7 +7,8 @@ Run a sweep from the shell::
 
 or from Python with :func:`run_sweep` and the grids of
 :mod:`kpwidgets.experiments.specs`. The course's small precomputed results
-load with :func:`load_collapse_sweep` and :func:`load_multitask_sweep`.
+load with :func:`load_collapse_sweep` and :func:`load_multitask_sweep`, and
+the ``plot_*`` functions of :mod:`kpwidgets.experiments.plots` draw them.
 """
 
 from kpwidgets.experiments.course_data import (
@@ -18,6 +19,17 @@ from kpwidgets.experiments.course_data import (
     load_multitask_sweep,
     package_sweeps,
     regenerate_course_data,
+)
+from kpwidgets.experiments.plots import (
+    plot_collapse_ratio_against_g,
+    plot_collapse_sweep,
+    plot_dimension_against_g,
+    plot_learning_speed_against_g,
+    plot_multitask_grouping,
+    plot_operator_ranks,
+    plot_prediction_of_final,
+    plot_task_matrix,
+    plot_training_loss,
 )
 from kpwidgets.experiments.report import build_report
 from kpwidgets.experiments.results import (
@@ -47,6 +59,16 @@ __all__ = [
     "regenerate_course_data",
     "package_sweeps",
     "build_report",
+    # Plotting them
+    "plot_collapse_sweep",
+    "plot_operator_ranks",
+    "plot_training_loss",
+    "plot_dimension_against_g",
+    "plot_collapse_ratio_against_g",
+    "plot_learning_speed_against_g",
+    "plot_multitask_grouping",
+    "plot_prediction_of_final",
+    "plot_task_matrix",
     # What to run
     "RunSpec",
     "collapse_grid",

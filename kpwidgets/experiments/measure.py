@@ -6,17 +6,21 @@ snapshot, ready for :func:`~kpwidgets.experiments.results.save_result`.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import numpy as np
 import torch
 
 from kpwidgets.analysis import kpflow_summary, participation_ratio, variance_dimension
-from kpwidgets.analysis.gradient_flow import readout_error
+from kpwidgets.analysis.multitask import (
+    own_term_alignment,
+    task_interference,
+    task_similarity,
+)
 from kpwidgets.analysis.summary import OPERATOR_NAMES
 from kpwidgets.experiments.specs import RunSpec
 from kpwidgets.models import RecurrentModel
-from kpwidgets.operators import kpflow_operators
 from kpwidgets.tasks import make_task
 from kpwidgets.training import TrainingRun, train
 
@@ -142,45 +146,6 @@ def measure_collapse(spec: RunSpec, run: TrainingRun) -> dict[str, np.ndarray]:
     return arrays
 
 
-def _within_task_centred(
-    vectors: torch.Tensor, labels: torch.Tensor, num_tasks: int
-) -> torch.Tensor:
-    """Each task's trials ``[B, T, H]`` stacked and centred: ``[K, trials*T*H]``.
-
-    Subtracting a task's mean over its trials at each (step, unit) keeps what
-    depends on the stimulus angle and drops what every trial of the task
-    shares (the fixation-driven path, the cue), which would otherwise make
-    every pair of tasks look alike.
-    """
-    rows = []
-    for k in range(num_tasks):
-        trials = vectors[labels == k]  # [trials, T, H]
-        rows.append((trials - trials.mean(dim=0, keepdim=True)).reshape(-1))
-    return torch.stack(rows)
-
-
-def _task_similarity(
-    hidden: torch.Tensor, labels: torch.Tensor, window: slice, num_tasks: int
-) -> np.ndarray:
-    """Cosine between tasks' hidden states at matched stimulus angles [K, K].
-
-    Trial ``i`` of every task has the same angle (the evaluation batch is
-    built so), so the tasks' centred states (:func:`_within_task_centred`,
-    over the steps in ``window``) line up entry by entry.
-    """
-    flat = _within_task_centred(hidden[:, window], labels, num_tasks)
-    flat = flat / flat.norm(dim=1, keepdim=True).clamp_min(1e-300)
-    return (flat @ flat.T).numpy()
-
-
-def _cosines(vectors: torch.Tensor) -> np.ndarray:
-    """``cos(v[k, l], v[k, k])`` for ``vectors [K, K, N]``: alignment with own term."""
-    own = vectors.diagonal(dim1=0, dim2=1).T  # [K, N]
-    dots = (vectors * own[:, None]).sum(-1)  # [K, K]
-    norms = vectors.norm(dim=-1) * own.norm(dim=-1)[:, None]
-    return (dots / norms.clamp_min(1e-300)).numpy()
-
-
 def measure_multitask(spec: RunSpec, run: TrainingRun) -> dict[str, np.ndarray]:
     r"""Task similarity of hidden states and operator interference per snapshot.
 
@@ -192,27 +157,29 @@ def measure_multitask(spec: RunSpec, run: TrainingRun) -> dict[str, np.ndarray]:
         dz_{k \leftarrow l} = -\eta\, P_k K_{kl} P_l^* e_l
             = -\eta\, [P K P^* e_l]_{\text{trials of } k},
 
-    since P is block-diagonal over trials. The vectors ``dz_{k<-l}`` are
-    windowed and centred over task k's trials like the hidden states
-    (:func:`_within_task_centred`).
+    since P is block-diagonal over trials. Both measures are those of
+    :mod:`kpwidgets.analysis.multitask` with its defaults, on the steps after
+    the context phase: hidden states and pushes centred over each task's own
+    trials, trials matched by stimulus angle.
 
     Returns:
         ``step``, ``eval_loss``, ``eval_accuracy``; ``hidden_similarity``
-        ``[S, K, K]`` (:func:`_task_similarity` after the context phase);
+        ``[S, K, K]`` (:func:`~kpwidgets.analysis.task_similarity`);
         ``interference_norm`` ``[S, K, K]`` (``||dz_{k<-l}||``, row k, column
         l); ``interference_alignment`` ``[S, K, K]`` (``cos(dz_{k<-l},
-        dz_{k<-k})`` at that snapshot); ``cumulative_alignment`` ``[S, K, K]``
-        (the same for the sums of ``dz_{k<-l}`` over snapshots so far, each
-        weighted by the steps it stands for); ``task_names``; training curves.
+        dz_{k<-k})`` at that snapshot,
+        :func:`~kpwidgets.analysis.task_interference`); ``cumulative_alignment``
+        ``[S, K, K]`` (the same for the sums of ``dz_{k<-l}`` over snapshots so
+        far, each weighted by the steps it stands for); ``task_names``;
+        training curves.
     """
     task = run.build_task()
-    evaluation = run.evaluation
-    labels = evaluation.labels
-    num_tasks = len(evaluation.label_names)
-    inputs = evaluation.inputs.double()
-    targets = evaluation.targets.double()
-    masks = torch.stack([(labels == k).double() for k in range(num_tasks)])  # [K, B]
-    window = slice(task.phases["stimulus"].start, task.num_steps)
+    batch = dataclasses.replace(
+        run.evaluation,
+        inputs=run.evaluation.inputs.double(),
+        targets=run.evaluation.targets.double(),
+    )
+    after_cue = slice(task.phases["stimulus"].start, task.num_steps)
     rows: dict[str, list] = {
         key: []
         for key in (
@@ -230,32 +197,27 @@ def measure_multitask(spec: RunSpec, run: TrainingRun) -> dict[str, np.ndarray]:
     for index, snapshot in enumerate(run.snapshots):
         model = run.build_model(index).double()
         with torch.no_grad():
-            _, hidden = model(inputs)
-        error = readout_error(model, task, inputs, targets, hidden)  # [B, T, H]
-        operators = kpflow_operators(model.cell, inputs, hidden)
-        sources = error[None] * masks[:, :, None, None]  # [K(l), B, T, H]
-        moved = -spec.lr * operators.hidden_ntk.matvec(sources)  # [K(l), B, T, H]
+            _, hidden = model(batch.inputs)
+        interference = task_interference(model, task, batch, steps=after_cue)
 
-        # vectors[k, l] = dz_{k<-l}: task l's push read on task k's trials,
-        # centred over task k's trials and windowed as the hidden states are.
-        vectors = torch.stack(
-            [_within_task_centred(push[:, window], labels, num_tasks) for push in moved]
-        ).transpose(0, 1)  # [K(k), K(l), N]
+        # moved[k, l] = dz_{k<-l}, centred as the alignment compares it; the
+        # sum over snapshots weights each by the training steps it stands for.
+        moved = -spec.lr * interference.compared  # [K(k), K(l), trials, T', H]
         weight = max(snapshot.step - previous_step, 1)
-        total = weight * vectors if total is None else total + weight * vectors
+        total = weight * moved if total is None else total + weight * moved
         previous_step = snapshot.step
 
         rows["step"].append(snapshot.step)
         rows["eval_loss"].append(snapshot.loss)
         rows["eval_accuracy"].append(snapshot.accuracy)
         rows["hidden_similarity"].append(
-            _task_similarity(hidden, labels, window, num_tasks)
+            task_similarity(hidden, batch.labels, steps=after_cue).numpy()
         )
-        rows["interference_norm"].append(vectors.norm(dim=-1).numpy())
-        rows["interference_alignment"].append(_cosines(vectors))
-        rows["cumulative_alignment"].append(_cosines(total))
+        rows["interference_norm"].append((spec.lr * interference.size).numpy())
+        rows["interference_alignment"].append(interference.alignment.numpy())
+        rows["cumulative_alignment"].append(own_term_alignment(total).numpy())
     arrays = {key: np.asarray(value, dtype=float) for key, value in rows.items()}
     arrays["step"] = arrays["step"].astype(np.int64)
-    arrays["task_names"] = np.array(evaluation.label_names)
+    arrays["task_names"] = np.array(batch.label_names)
     arrays.update(_training_curves(run, spec))
     return arrays

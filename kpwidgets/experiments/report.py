@@ -12,12 +12,11 @@ import math
 import os
 from pathlib import Path
 
-from kpwidgets.experiments import figures as plots
+from kpwidgets.experiments import figures
 from kpwidgets.experiments.analysis import (
     LEARNED_LOSS,
     collapse_numbers,
     multitask_numbers,
-    steps_to_learn,
 )
 from kpwidgets.experiments.course_data import (
     CollapseSweep,
@@ -200,13 +199,12 @@ def build_report(
     collapse_sweep = load_collapse_sweep(collapse)
     multitask_sweep = load_multitask_sweep(multitask)
 
-    learned = steps_to_learn(collapse_sweep.metrics["train_loss"])
     drawn = {
-        "ranks": plots.rank_figure(collapse_sweep, "rank"),
-        "time_ranks": plots.rank_figure(collapse_sweep, "time_rank"),
-        "dimension": plots.dimension_figure(collapse_sweep),
-        "scale": plots.scale_figure(collapse_sweep, learned),
-        "multitask": plots.multitask_figure(multitask_sweep),
+        "ranks": figures.rank_figure(collapse_sweep, "rank"),
+        "time_ranks": figures.rank_figure(collapse_sweep, "time_rank"),
+        "dimension": figures.dimension_figure(collapse_sweep),
+        "scale": figures.scale_figure(collapse_sweep),
+        "multitask": figures.multitask_figure(multitask_sweep),
     }
     links = {}
     for name, figure in drawn.items():
