@@ -46,7 +46,7 @@ help:
 	@echo "make test     ruff check, ruff format --check, then pytest (PYTEST_ARGS=...)"
 	@echo "make install  create .venv and install kpwidgets with pinned dependencies"
 	@echo "make lint     ruff check and ruff format --check only"
-	@echo "make bench    run benchmarks/bench_operators.py"
+	@echo "make bench    run every benchmarks/bench_*.py script"
 	@echo "make lock     re-resolve constraints.txt in a scratch venv"
 	@echo "make clean    remove .venv and build leftovers"
 
@@ -66,12 +66,10 @@ lint: install
 	@$(BIN)/ruff format --check . || $(call fail,ruff format --check)
 
 bench: install
-	@if [ -f benchmarks/bench_operators.py ]; then \
-		echo "==> python benchmarks/bench_operators.py"; \
-		$(BIN)/python benchmarks/bench_operators.py || $(call fail,benchmarks); \
-	else \
-		echo "==> no benchmarks/bench_operators.py yet: nothing to run"; \
-	fi
+	@for script in benchmarks/bench_*.py; do \
+		echo "==> python $$script"; \
+		$(BIN)/python $$script || $(call fail,$$script); \
+	done
 
 install: $(STAMP)
 ifneq ($(wildcard $(STAMP)),)

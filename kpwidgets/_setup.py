@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import random
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -43,20 +41,6 @@ class SetupReport:
         return "\n".join(self.lines())
 
 
-def ipympl_available() -> bool:
-    """Whether ipympl and its JupyterLab extension are installed."""
-    if importlib.util.find_spec("ipympl") is None:
-        return False
-    try:
-        from jupyter_core.paths import jupyter_path
-    except ImportError:
-        return True
-    return any(
-        (Path(root) / "jupyter-matplotlib").is_dir()
-        for root in jupyter_path("labextensions")
-    )
-
-
 def setup(seed: int = 0, *, threads: int | None = 1, style: bool = True) -> SetupReport:
     """Seed everything, pick the device, apply the plot style, check the widgets.
 
@@ -73,6 +57,7 @@ def setup(seed: int = 0, *, threads: int | None = 1, style: bool = True) -> Setu
     """
     from kpwidgets import __version__
     from kpwidgets.training import resolve_device
+    from kpwidgets.widgets import ipympl_front_end_installed
 
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer; got {seed!r}")
@@ -95,7 +80,7 @@ def setup(seed: int = 0, *, threads: int | None = 1, style: bool = True) -> Setu
         device=resolve_device().type,
         threads=torch.get_num_threads(),
         seed=seed,
-        ipympl=ipympl_available(),
+        ipympl=ipympl_front_end_installed(),
     )
     if not report.ipympl:
         logger.warning(IPYMPL_HINT)
