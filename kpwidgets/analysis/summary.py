@@ -106,10 +106,15 @@ def kpflow_summary(
 
     spectra, images = {}, {}
     for name, operator in by_name.items():
+        initial = _usable(warm_start.get(name), operator)
+        if initial is None and name == "PKP*":
+            # P K P* maps into P (range K): P applied to K's top modes is a
+            # good starting block, far better than random vectors.
+            initial = operators.P.matvec(spectra["K"].vectors)
         spectra[name] = top_eigenpairs(
             operator,
             min(top_k, operator.shape[0]),
-            initial=_usable(warm_start.get(name), operator),
+            initial=initial,
             generator=generator,
             tol=tol,
         )
