@@ -13,7 +13,7 @@ from kpwidgets.operators import (
     dense,
 )
 from tests.toy_cells import LeakyRNNCell
-from tests.toy_problems import B, H, I, T
+from tests.toy_problems import B, H, I, T, make_problem
 
 
 def random_trajectories(generator, k=None):
@@ -85,31 +85,29 @@ def test_adjoint_with_error_is_backpropagation_through_time(problem, generator):
     assert_close(P.T.matvec(e), expected)
 
 
-def readout_loss(cell, readout, inputs, h0, targets, parameters=None):
-    hidden = dense.unroll(cell, inputs, h0, parameters)
-    return 0.5 * (readout(hidden) - targets).square().sum(), hidden
+def readout_gradient(problem, generator):
+    """A readout loss on the cell's trajectory: its gradient and error e.
 
-
-def make_readout(generator):
+    Returns:
+        The trainable parameters, their autograd gradients, and ``e = dL/dz``
+        taken through the readout only.
+    """
     readout = torch.nn.Linear(H, 2).double()
     targets = torch.randn(B, T, 2, generator=generator, dtype=torch.float64)
-    return readout, targets
-
-
-def test_gradient_is_j_adjoint_p_adjoint_e(problem, generator):
-    readout, targets = make_readout(generator)
     parameters = {
         name: p.detach().clone().requires_grad_(True)
         for name, p in problem.cell.named_parameters()
         if p.requires_grad
     }
-    loss, hidden = readout_loss(
-        problem.cell, readout, problem.inputs, problem.h0, targets, parameters
-    )
-    expected = torch.autograd.grad(loss, list(parameters.values()))
-
-    # e = dL/dz through the readout only.
+    hidden = dense.unroll(problem.cell, problem.inputs, problem.h0, parameters)
+    loss = 0.5 * (readout(hidden) - targets).square().sum()
+    grads = torch.autograd.grad(loss, list(parameters.values()))
     error = ((readout(hidden) - targets) @ readout.weight).detach()
+    return parameters, grads, error
+
+
+def test_gradient_is_j_adjoint_p_adjoint_e(problem, generator):
+    parameters, expected, error = readout_gradient(problem, generator)
     K = ParameterOperator(*problem.args)
     P = PropagationOperator(*problem.args)
     gradient = K.jacobian_adjoint(P.T.matvec(error))
@@ -121,20 +119,8 @@ def test_gradient_is_j_adjoint_p_adjoint_e(problem, generator):
 def test_small_gradient_step_moves_hidden_by_minus_eta_p_k_p_adjoint_e(
     cell_name, generator
 ):
-    from tests.toy_problems import make_problem
-
     problem = make_problem(cell_name)
-    readout, targets = make_readout(generator)
-    parameters = {
-        name: p.detach().clone().requires_grad_(True)
-        for name, p in problem.cell.named_parameters()
-        if p.requires_grad
-    }
-    loss, hidden = readout_loss(
-        problem.cell, readout, problem.inputs, problem.h0, targets, parameters
-    )
-    grads = torch.autograd.grad(loss, list(parameters.values()))
-    error = ((readout(hidden) - targets) @ readout.weight).detach()
+    parameters, grads, error = readout_gradient(problem, generator)
     K = ParameterOperator(*problem.args)
     P = PropagationOperator(*problem.args)
     predicted_direction = -(P @ K @ P.T).matvec(error)
@@ -174,8 +160,6 @@ def test_leaky_rnn_parameter_operator_is_kronecker(generator):
 
 def test_parameter_operator_is_a_sum_over_weights(generator):
     """K = sum_j K_j, one PSD term per weight, rank capped by its site variable."""
-    from tests.toy_problems import make_problem
-
     problem = make_problem("leaky")
     K = ParameterOperator(*problem.args).to_dense()
     parts = []
